@@ -1,0 +1,36 @@
+# Build the patched kernel and the BPF selftests, boot them in QEMU, test.
+# DEBUG=1 selects the debug kernel (KASAN, lockdep, PROVE_RCU, kmemleak).
+# TESTS="a b" limits `make check` to those test_progs tests.
+VARIANT := $(if $(filter 1,$(DEBUG)),debug,vm)
+export VARIANT
+S := scripts
+
+.PHONY: all run check deps tree build kernel selftests export checkpatch clean
+all: check
+
+deps:
+	@$(S)/deps.sh
+tree: deps
+	@$(S)/tree.sh
+kernel: tree
+	@$(S)/build.sh kernel
+selftests: kernel
+	@$(S)/build.sh selftests
+build: selftests
+
+# The main job: build, boot, print the special-field x map-type matrix.
+run: build
+	@$(S)/run.sh matrix
+
+# The tests: build, boot, run tests/check.list, "N passed, M failed".
+check: build
+	@$(S)/run.sh check $(TESTS)
+
+# Developer loop: commit in build/linux, then regenerate patches/.
+export:
+	@$(S)/export.sh
+checkpatch:
+	@$(S)/checkpatch.sh
+
+clean:
+	rm -rf build
