@@ -38,9 +38,15 @@ kernel() {
 
 selftests() {
 	[ -f "$OBJ/vmlinux" ] || { echo "no kernel in $OBJ"; return 1; }
-	mkdir -p "$ST"
-	PATH=$LLVM_BIN:$PATH make -C "$SRC/tools/testing/selftests/bpf" -j"$JOBS" \
-		O="$OBJ" OUTPUT="$ST" test_progs
+	# One selftests build serves one kernel at a time (vmlinux.h,
+	# bpf_testmod.ko): switching kernels makes its vmlinux newer.
+	if [ "$(cat "$ST/.built-for" 2>/dev/null)" != "$OBJ" ]; then
+		touch "$OBJ/vmlinux"
+		echo "$OBJ" >"$ST/.built-for"
+	fi
+	# not O=: the selftests would then put their output there
+	PATH=$LLVM_BIN:$PATH make -C "$ST" -j"$JOBS" VMLINUX_BTF="$OBJ/vmlinux" \
+		KDIR="$OBJ" test_progs
 }
 
 case $what in

@@ -3,6 +3,7 @@
 # directory is mounted at /run/out (9p, writable) and holds job.env:
 #   ST=<selftests dir>  TESTS="<test_progs -a patterns>"  TIMEOUT=<s per test>
 #   VERBOSE=0|1  KMEMLEAK=0|1
+#   CMD="<shell command>"  (optional: run it instead of tests, output in out/log/cmd.log)
 # For each test it writes out/log/<t>.log, out/json/<t>.json, out/dmesg/<t>.txt
 # and a line "<t> <rc>" to out/status; then out/done, and the VM reboots
 # (QEMU runs with -no-reboot, so it exits).
@@ -11,6 +12,7 @@ export HOME=/root LANG=C
 
 mount -t proc proc /proc
 mount -t sysfs sys /sys
+mount -t securityfs securityfs /sys/kernel/security
 mount -t devtmpfs dev /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
@@ -39,6 +41,11 @@ mkdir -p $out/log $out/json $out/dmesg
 echo "guest-init: kernel $(uname -r), $(nproc) cpus, lsm=$(cat /sys/kernel/security/lsm 2>/dev/null)"
 dmesg -c >$out/dmesg/boot.txt
 cd "$ST" || finish
+if [ -n "${CMD:-}" ]; then
+	timeout -s KILL "${TIMEOUT:-600}" bash -c "$CMD" >$out/log/cmd.log 2>&1 </dev/null
+	echo "cmd $?" >>$out/status
+	dmesg -c >$out/dmesg/cmd.txt
+fi
 for t in $TESTS; do
 	v=; [ "${VERBOSE:-0}" = 1 ] && v=-v
 	echo "guest-init: running $t"

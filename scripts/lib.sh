@@ -8,7 +8,9 @@ SRC=$BUILD/linux
 # VARIANT=vm is the normal trimmed kernel, VARIANT=debug adds config/debug.config.
 VARIANT=${VARIANT:-vm}
 OBJ=$BUILD/obj-$VARIANT
-ST=$BUILD/selftests-$VARIANT
+# The selftests build in their source directory: their .d files use paths
+# relative to it, so an OUTPUT elsewhere breaks incremental builds.
+ST=$SRC/tools/testing/selftests/bpf
 LOGS=$BUILD/logs
 JOBS=${JOBS:-3}
 # ccache lives outside the clone so that a fresh clone on a warm machine is fast.

@@ -2,11 +2,12 @@
 # Boot the built kernel in QEMU with the host's / as a read-only 9p root and run
 # test_progs tests in it, one test_progs process per test.
 # usage: vm.sh NAME TEST...   (results in $BUILD/run-$VARIANT-NAME)
-# env: TIMEOUT (s per test, 600), VM_TIMEOUT (s for the whole VM), VERBOSE=1, KVM=auto|0|1
+# env: TIMEOUT (s per test, 600), VM_TIMEOUT (s for the whole VM), VERBOSE=1, KVM=auto|0|1,
+#      CMD (a shell command to run in the guest first), KERNEL (another bzImage)
 . "$(dirname "$0")/lib.sh"
 name=$1; shift
 run=$BUILD/run-$VARIANT-$name
-kernel=$OBJ/arch/x86/boot/bzImage
+kernel=${KERNEL:-$OBJ/arch/x86/boot/bzImage}
 [ -f "$kernel" ] || die "no kernel at $kernel (make build)"
 [ -x "$ST/test_progs" ] || die "no test_progs in $ST (make build)"
 mem=4G; [ "$VARIANT" = debug ] && mem=8G
@@ -17,9 +18,9 @@ boot() {	# boot RUN_DIR ACCEL TIMEOUT
 		-display none -monitor none -no-reboot -serial "file:$dir/console.log" \
 		-kernel "$kernel" \
 		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose ro init=$ROOT/scripts/guest-init.sh panic=-1 softlockup_panic=1 hung_task_panic=1 nokaslr" \
-		-fsdev local,id=rootfs,path=/,security_model=none,readonly=on \
+		-fsdev local,id=rootfs,path=/,security_model=none,readonly=on,multidevs=remap \
 		-device virtio-9p-pci,fsdev=rootfs,mount_tag=/dev/root \
-		-fsdev local,id=out,path="$dir",security_model=none \
+		-fsdev local,id=out,path="$dir",security_model=none,multidevs=remap \
 		-device virtio-9p-pci,fsdev=out,mount_tag=out
 }
 
@@ -50,6 +51,7 @@ TESTS="$*"
 TIMEOUT=${TIMEOUT:-600}
 VERBOSE=${VERBOSE:-0}
 KMEMLEAK=$([ "$VARIANT" = debug ] && echo 1 || echo 0)
+CMD=$(printf '%q' "${CMD:-}")
 EOV
 limit=${VM_TIMEOUT:-$((300 + $# * ${TIMEOUT:-600}))}
 log "vm: booting ($accel, $mem, limit ${limit}s), $# tests, results in $run"
