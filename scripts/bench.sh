@@ -1,0 +1,32 @@
+#!/bin/bash
+# Benchmarks, base kernel against patched kernel, same VM, same run.
+# The base kernel is the tag "base" of build/linux, built in build/base with the
+# same config (its paths relative to build/base match the patched build's, so
+# ccache serves most of it). bench/lock_bench runs in the VM on both kernels;
+# bench/report.py prints the numbers and the ratios.
+. "$(dirname "$0")/lib.sh"
+
+base=$BUILD/base
+if [ "$(git -C "$base/linux" rev-parse HEAD 2>/dev/null)" != "$(git -C "$SRC" rev-parse base)" ]; then
+	git -C "$SRC" worktree remove --force "$base/linux" 2>/dev/null || rm -rf "$base/linux"
+	mkdir -p "$base"
+	git -C "$SRC" worktree add -q --detach "$base/linux" base
+fi
+BUILD=$base "$ROOT/scripts/build.sh" kernel
+
+bench=$BUILD/lock_bench
+libbpf=$ST/tools/build/libbpf
+stage bench-build gcc -O2 -Wall -I"$ST/tools/include" -o "$bench" "$ROOT/bench/lock_bench.c" \
+	"$libbpf/libbpf.a" -lelf -lz
+
+out=$BUILD/bench
+mkdir -p "$out"
+for k in base patched; do
+	kernel=$OBJ/arch/x86/boot/bzImage
+	[ $k = base ] && kernel=$base/obj-$VARIANT/arch/x86/boot/bzImage
+	KERNEL=$kernel CMD="$bench ${BENCH_N:-20000}" "$ROOT/scripts/vm.sh" "bench-$k"
+	cp "$BUILD/run-$VARIANT-bench-$k/log/cmd.log" "$out/$k.txt"
+	"$ROOT/scripts/report.py" "$BUILD/run-$VARIANT-bench-$k" >/dev/null ||
+		die "the $k kernel did not run the benchmark cleanly: $BUILD/run-$VARIANT-bench-$k"
+done
+"$ROOT/bench/report.py" "$out/base.txt" "$out/patched.txt" | tee "$out/report.txt"
