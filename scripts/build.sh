@@ -44,9 +44,11 @@ selftests() {
 		touch "$OBJ/vmlinux"
 		echo "$OBJ" >"$ST/.built-for"
 	fi
-	# not O=: the selftests would then put their output there
-	PATH=$LLVM_BIN:$PATH make -C "$ST" -j"$JOBS" VMLINUX_BTF="$OBJ/vmlinux" \
-		KDIR="$OBJ" test_progs
+	# not O=: the selftests would then put their output there. As a
+	# sub-make of ours (MAKELEVEL > 0) lib.mk would leave OUTPUT empty
+	# and build into /: start a top-level make.
+	PATH=$LLVM_BIN:$PATH env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS \
+		make -C "$ST" -j"$JOBS" VMLINUX_BTF="$OBJ/vmlinux" KDIR="$OBJ" test_progs
 }
 
 case $what in
