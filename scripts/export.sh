@@ -7,7 +7,7 @@
 [ -z "$(git -C "$SRC" status --porcelain --untracked-files=no)" ] || die "commit your edits in $SRC first"
 n=$(git -C "$SRC" rev-list --count base..HEAD)
 tmp=$(mktemp -d)
-git -C "$SRC" format-patch -q --zero-commit --no-signature --cover-letter \
+git -C "$SRC" -c core.abbrev=12 format-patch -q --zero-commit --no-signature --cover-letter \
 	--subject-prefix="PATCH bpf-next" -o "$tmp" base..HEAD
 cover=$tmp/0000-cover-letter.patch
 subject=$(head -n1 "$ROOT/series/cover-letter.txt")

@@ -62,7 +62,7 @@ def main(run):
             why.append("did not run (the VM died or timed out before it)")
         else:
             if rc in ("137", "124"):
-                why.append(f"timed out after {timeout}s")
+                why.append(f"killed (timed out after {timeout}s, or by a kernel oops)")
             try:
                 res = {} if t == "cmd" else \
                     json.loads(read(os.path.join(run, "json", t + ".json"), "{}") or "{}")
@@ -80,7 +80,10 @@ def main(run):
             s = splats(read(os.path.join(run, "dmesg", t + ".txt")))
             if s:
                 why.append(f"kernel splat ({len(s)} lines), first: {s[0]}")
-            if t != "cmd" and not res.get("results") and not why:
+            # test_progs lists only failed tests in "results"; the counts
+            # cover all of them.
+            ran = sum(res.get(k, 0) for k in ("success", "skipped", "failed"))
+            if t != "cmd" and not ran and not why:
                 why.append("no test matched the name")
         if why:
             verdict("FAIL", t, "; ".join(why))
@@ -88,7 +91,7 @@ def main(run):
         elif res.get("success", 0) == 0 and res.get("skipped", 0) > 0:
             verdict("SKIP", t, "skipped by test_progs")
         else:
-            n = sum(len(r.get("subtests", [])) for r in res.get("results", []))
+            n = res.get("success_subtest", 0)
             verdict("PASS", t, f"{n} subtests" if n else "")
 
     done = os.path.exists(os.path.join(run, "done"))
