@@ -17,8 +17,12 @@ mount -t devtmpfs dev /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs shm /dev/shm
-mount -t tmpfs tmp /tmp
 mount -t tmpfs run /run
+# A writable /tmp hides the host's: keep the host's at /run/host-tmp, for a
+# checkout that lives under /tmp (see below).
+mkdir -p /run/host-tmp
+mount --bind /tmp /run/host-tmp
+mount -t tmpfs tmp /tmp
 mount -t bpf bpf /sys/fs/bpf
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t tracefs tracefs /sys/kernel/tracing
@@ -37,6 +41,13 @@ if [ ! -f $out/job.env ]; then
 	finish
 fi
 . $out/job.env
+case $ST in
+/tmp/?*)
+	top=${ST#/tmp/}; top=${top%%/*}
+	mkdir -p "/tmp/$top"
+	mount --bind "/run/host-tmp/$top" "/tmp/$top"
+	;;
+esac
 mkdir -p $out/log $out/json $out/dmesg
 echo "guest-init: kernel $(uname -r), $(nproc) cpus, lsm=$(cat /sys/kernel/security/lsm 2>/dev/null)"
 dmesg -c >$out/dmesg/boot.txt
