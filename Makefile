@@ -5,7 +5,7 @@ VARIANT := $(if $(filter 1,$(DEBUG)),debug,vm)
 export VARIANT
 S := scripts
 
-.PHONY: all run check bench deps tree build kernel selftests export checkpatch clean
+.PHONY: all run check check-base bench deps tree build kernel selftests export checkpatch clean
 all: check
 
 deps:
@@ -25,6 +25,10 @@ run: build
 # The tests: build, boot, run tests/check.list, "N passed, M failed".
 check: build
 	@$(S)/run.sh check $(TESTS)
+
+# The baseline tests on the unpatched kernel (build/base), with selftests built for it.
+check-base: tree
+	@$(S)/run.sh check-base
 
 # Base kernel against patched kernel (bench/lock_bench), ratios in build/bench/report.txt.
 bench: build

@@ -1,18 +1,11 @@
 #!/bin/bash
 # Benchmarks, base kernel against patched kernel, same VM, same run.
-# The base kernel is the tag "base" of build/linux, built in build/base with the
-# same config (its paths relative to build/base match the patched build's, so
-# ccache serves most of it). bench/lock_bench runs in the VM on both kernels;
-# bench/report.py prints the numbers and the ratios.
+# The base kernel comes from scripts/base.sh. bench/lock_bench runs in the VM
+# on both kernels; bench/report.py prints the numbers and the ratios.
 . "$(dirname "$0")/lib.sh"
 
+"$ROOT/scripts/base.sh"
 base=$BUILD/base
-if [ "$(git -C "$base/linux" rev-parse HEAD 2>/dev/null)" != "$(git -C "$SRC" rev-parse base)" ]; then
-	git -C "$SRC" worktree remove --force "$base/linux" 2>/dev/null || rm -rf "$base/linux"
-	mkdir -p "$base"
-	git -C "$SRC" worktree add -q --detach "$base/linux" base
-fi
-BUILD=$base "$ROOT/scripts/build.sh" kernel
 
 bench=$BUILD/lock_bench
 libbpf=$ST/tools/build/libbpf
