@@ -5,7 +5,7 @@ VARIANT := $(if $(filter 1,$(DEBUG)),debug,vm)
 export VARIANT
 S := scripts
 
-.PHONY: all run check check-base bench deps tree build kernel selftests export checkpatch clean
+.PHONY: all run check check-base bisect bench deps tree build kernel selftests export checkpatch clean
 all: check
 
 deps:
@@ -29,6 +29,11 @@ check: build
 # The baseline tests on the unpatched kernel (build/base), with selftests built for it.
 check-base: tree
 	@$(S)/run.sh check-base
+
+# Every prefix of the series: kernel and test_progs build, the tests added so
+# far pass (build/bisect/report.txt). FIRST=/LAST= limit the patches.
+bisect: tree
+	@$(S)/bisect.sh $(FIRST) $(LAST)
 
 # Base kernel against patched kernel (bench/lock_bench), ratios in build/bench/report.txt.
 bench: build
