@@ -59,11 +59,13 @@ if [ -n "${CMD:-}" ]; then
 fi
 for t in $TESTS; do
 	v=; [ "${VERBOSE:-0}" = 1 ] && v=-v
+	# a test/subtest pattern names its files test@subtest
+	f=${t//\//@}
 	echo "guest-init: running $t"
-	timeout -s KILL "${TIMEOUT:-600}" ./test_progs $v -a "$t" -J "$out/json/$t.json" \
-		>"$out/log/$t.log" 2>&1 </dev/null
+	timeout -s KILL "${TIMEOUT:-600}" ./test_progs $v -a "$t" -J "$out/json/$f.json" \
+		>"$out/log/$f.log" 2>&1 </dev/null
 	rc=$?
-	dmesg -c >"$out/dmesg/$t.txt"
+	dmesg -c >"$out/dmesg/$f.txt"
 	echo "$t $rc" >>$out/status
 	sync
 done

@@ -56,6 +56,7 @@ def main(run):
 
     for t in tests:
         rc = status.get(t)
+        f = t.replace("/", "@")  # a test/subtest pattern's files
         why = []
         res = {}
         if rc is None:
@@ -65,7 +66,7 @@ def main(run):
                 why.append(f"killed (timed out after {timeout}s, or by a kernel oops)")
             try:
                 res = {} if t == "cmd" else \
-                    json.loads(read(os.path.join(run, "json", t + ".json"), "{}") or "{}")
+                    json.loads(read(os.path.join(run, "json", f + ".json"), "{}") or "{}")
             except ValueError:
                 why.append("unreadable json summary")
             bad = []
@@ -77,7 +78,7 @@ def main(run):
                 why.append("failed: " + "; ".join(bad))
             if rc != "0" and not bad and rc not in ("137", "124"):
                 why.append(f"test_progs exited {rc}")
-            s = splats(read(os.path.join(run, "dmesg", t + ".txt")))
+            s = splats(read(os.path.join(run, "dmesg", f + ".txt")))
             if s:
                 why.append(f"kernel splat ({len(s)} lines), first: {s[0]}")
             # test_progs lists only failed tests in "results"; the counts
@@ -87,7 +88,7 @@ def main(run):
                 why.append("no test matched the name")
         if why:
             verdict("FAIL", t, "; ".join(why))
-            print("     log: " + os.path.join(run, "log", t + ".log"))
+            print("     log: " + os.path.join(run, "log", f + ".log"))
         elif res.get("success", 0) == 0 and res.get("skipped", 0) > 0:
             verdict("SKIP", t, "skipped by test_progs")
         else:
