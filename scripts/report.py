@@ -102,6 +102,9 @@ def main(run):
         if s:
             verdict("FAIL", f"kernel ({part})", f"splat: {s[0]}")
     leaks = read(os.path.join(run, "kmemleak.txt")).strip()
+    if env.get("KMEMLEAK") == "1" and done and \
+            not os.path.exists(os.path.join(run, "kmemleak.txt")):
+        verdict("FAIL", "kmemleak", "the debug kernel wrote no kmemleak report")
     if leaks:
         verdict("FAIL", "kmemleak", f"{leaks.count('unreferenced object')} leaked objects, see {run}/kmemleak.txt")
     if not done:
