@@ -37,6 +37,9 @@ for ((i = first; i <= last; i++)); do
 		status=1
 		continue
 	fi
+	# The list of tests is generated from prog_tests/*.c, and a test file
+	# that an earlier prefix lacks would stay in it: regenerate it.
+	rm -f "$bis/linux/tools/testing/selftests/bpf/prog_tests/tests.h"
 	if ! BUILD=$bis "$ROOT/scripts/build.sh" selftests >/dev/null 2>&1; then
 		echo "$line test_progs FAILS to build (build/bisect/logs/selftests-$VARIANT.log)" | tee -a "$report"
 		status=1
