@@ -35,7 +35,8 @@ check-base: tree
 bisect: tree
 	@$(S)/bisect.sh $(FIRST) $(LAST)
 
-# Base kernel against patched kernel (bench/lock_bench), ratios in build/bench/report.txt.
+# Base kernel against patched kernel (bench/lock_bench), ratios in build/bench/report.txt;
+# list release and eviction costs (graph_bench) in build/bench/graph.txt.
 bench: build
 	@$(S)/bench.sh
 

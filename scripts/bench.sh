@@ -23,3 +23,11 @@ for k in base patched; do
 		die "the $k kernel did not run the benchmark cleanly: $BUILD/run-$VARIANT-bench-$k"
 done
 "$ROOT/bench/report.py" "$out/base.txt" "$out/patched.txt" | tee "$out/report.txt"
+
+# Lists in hash and LRU maps: a cost that exists only on the patched kernel,
+# so against HASH and against N=0 on that kernel (prog_tests/graph_bench.c).
+VERBOSE=1 "$ROOT/scripts/vm.sh" bench-graph graph_bench
+"$ROOT/scripts/report.py" "$BUILD/run-$VARIANT-bench-graph" >/dev/null ||
+	die "graph_bench did not run cleanly: $BUILD/run-$VARIANT-bench-graph"
+grep -E '^graph_bench: |^(replace|evict|evict_cs|cs_ctrl|pop_free|clock|probe_nop|summary:) ' \
+	"$BUILD/run-$VARIANT-bench-graph/log/graph_bench.log" | tee "$out/graph.txt"
