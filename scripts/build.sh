@@ -15,10 +15,10 @@ configure() {
 	local id
 	id=$(cat "${frags[@]}" | sha256sum | cut -c1-16)
 	if [ -f "$OBJ/.config" ] && [ "$(cat "$OBJ/.config.frags" 2>/dev/null)" = "$id" ]; then
-		kmake olddefconfig
+		kmake olddefconfig || return
 	else
 		mkdir -p "$OBJ"
-		(cd "$SRC" && ARCH=x86_64 CC="ccache gcc" scripts/kconfig/merge_config.sh -n -O "$OBJ" "${frags[@]}")
+		(cd "$SRC" && ARCH=x86_64 CC="ccache gcc" scripts/kconfig/merge_config.sh -n -O "$OBJ" "${frags[@]}") || return
 		echo "$id" >"$OBJ/.config.frags"
 	fi
 	# What the VM and the tests cannot do without: fail here, not in the guest.
@@ -30,9 +30,11 @@ configure() {
 	grep -q '^CONFIG_LSM=".*bpf' "$OBJ/.config" || { echo "bpf is not in CONFIG_LSM"; return 1; }
 }
 
+# stage() runs these in an if condition, where set -e does not apply: each
+# step that can fail must return its failure.
 kernel() {
-	configure
-	kmake -j"$JOBS" all
+	configure || return
+	kmake -j"$JOBS" all || return
 	ccache -s | grep -Ei 'hits|misses' || true
 }
 
@@ -48,7 +50,7 @@ selftests() {
 	# sub-make of ours (MAKELEVEL > 0) lib.mk would leave OUTPUT empty
 	# and build into /: start a top-level make.
 	PATH=$LLVM_BIN:$PATH env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS \
-		make -C "$ST" -j"$JOBS" VMLINUX_BTF="$OBJ/vmlinux" KDIR="$OBJ" test_progs
+		make -C "$ST" -j"$JOBS" VMLINUX_BTF="$OBJ/vmlinux" KDIR="$OBJ" test_progs || return
 }
 
 case $what in
