@@ -41,6 +41,7 @@ if [ ! -f $out/job.env ]; then
 	finish
 fi
 . $out/job.env
+[ -n "${GRAPH_STRESS_ROUNDS:-}" ] && export GRAPH_STRESS_ROUNDS
 case $ST in
 /tmp/?*)
 	top=${ST#/tmp/}; top=${top%%/*}
