@@ -41,7 +41,7 @@ if [ ! -f $out/job.env ]; then
 	finish
 fi
 . $out/job.env
-[ -n "${GRAPH_STRESS_ROUNDS:-}" ] && export GRAPH_STRESS_ROUNDS
+for v in $(sed -n 's/^\([A-Z_]*_STRESS_ROUNDS\)=.*/\1/p' $out/job.env); do export "$v"; done
 case $ST in
 /tmp/?*)
 	top=${ST#/tmp/}; top=${top%%/*}

@@ -3,7 +3,8 @@
 # test_progs tests in it, one test_progs process per test.
 # usage: vm.sh NAME TEST...   (results in $BUILD/run-$VARIANT-NAME)
 # env: TIMEOUT (s per test, 600), VM_TIMEOUT (s for the whole VM), VERBOSE=1, KVM=auto|0|1,
-#      GRAPH_STRESS_ROUNDS (rounds of each graph_stress subtest, passed to the guest),
+#      *_STRESS_ROUNDS (e.g. GRAPH_STRESS_ROUNDS, CGS_STRESS_ROUNDS: rounds of a
+#      stress test, passed to the guest),
 #      CMD (a shell command to run in the guest first), KERNEL (another bzImage)
 . "$(dirname "$0")/lib.sh"
 name=$1; shift
@@ -52,7 +53,7 @@ TESTS="$*"
 TIMEOUT=${TIMEOUT:-600}
 VERBOSE=${VERBOSE:-0}
 KMEMLEAK=$([ "$VARIANT" = debug ] && echo 1 || echo 0)
-GRAPH_STRESS_ROUNDS=${GRAPH_STRESS_ROUNDS:-}
+$(env | grep -E '^[A-Z_]+_STRESS_ROUNDS=[0-9]+$' || true)
 CMD=$(printf '%q' "${CMD:-}")
 EOV
 limit=${VM_TIMEOUT:-$((300 + $# * ${TIMEOUT:-600}))}
