@@ -3,7 +3,7 @@
 # text from series/cover-letter.txt (first line: subject, rest: body).
 . "$(dirname "$0")/lib.sh"
 
-[ -d "$SRC/.git" ] || die "no kernel tree at $SRC (make tree)"
+[ -e "$SRC/.git" ] || die "no kernel tree at $SRC (make tree)"
 [ -z "$(git -C "$SRC" status --porcelain --untracked-files=no)" ] || die "commit your edits in $SRC first"
 n=$(git -C "$SRC" rev-list --count base..HEAD)
 tmp=$(mktemp -d)
