@@ -1,6 +1,8 @@
 #!/bin/bash
 # Configure and build the kernel (out of tree, in $OBJ) and the BPF selftests (in $ST).
 # usage: build.sh [kernel|selftests|all]
+# env: SELFTESTS_EXTRA="test_verifier test_maps veristat": more selftests
+#      targets to build along with test_progs
 . "$(dirname "$0")/lib.sh"
 what=${1:-all}
 
@@ -50,7 +52,7 @@ selftests() {
 	# sub-make of ours (MAKELEVEL > 0) lib.mk would leave OUTPUT empty
 	# and build into /: start a top-level make.
 	PATH=$LLVM_BIN:$PATH env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS \
-		make -C "$ST" -j"$JOBS" VMLINUX_BTF="$OBJ/vmlinux" KDIR="$OBJ" test_progs || return
+		make -C "$ST" -j"$JOBS" VMLINUX_BTF="$OBJ/vmlinux" KDIR="$OBJ" test_progs ${SELFTESTS_EXTRA:-} || return
 }
 
 case $what in
