@@ -5,7 +5,7 @@ VARIANT := $(if $(filter 1,$(DEBUG)),debug,vm)
 export VARIANT
 S := scripts
 
-.PHONY: all run check check-base bisect bench deps tree build kernel selftests export checkpatch clean
+.PHONY: all run check check-base bisect bench bench-upstream bench-fields soak regress veristat deps tree build kernel selftests export checkpatch clean
 all: check
 
 deps:
@@ -36,9 +36,38 @@ bisect: tree
 	@$(S)/bisect.sh $(FIRST) $(LAST)
 
 # Base kernel against patched kernel (bench/lock_bench), ratios in build/bench/report.txt;
-# list release and eviction costs (graph_bench) in build/bench/graph.txt.
+# list release and eviction costs (graph_bench) in build/bench/graph.txt;
+# and the two below (bench-upstream, bench-fields).
 bench: build
 	@$(S)/bench.sh
+
+# The selftests' bench tool (hashmap, htab-mem, local storage cases) on the base
+# and the patched kernel, BENCH_BOOTS (3) alternating boots each: medians,
+# spreads and series/base ratios in build/bench/upstream.txt.
+bench-upstream: build
+	@$(S)/bench.sh upstream
+
+# Maps whose values hold a lock, timer or list head against the same maps without
+# and against HASH, on the patched kernel (bench/fields_bench): build/bench/fields.txt.
+bench-fields: build
+	@$(S)/bench.sh fields
+
+# The series' *_stress tests on the debug kernel, SOAK_ROUNDS (1000) rounds each;
+# fails on a splat or a kmemleak report: build/soak/report.txt.
+soak: tree
+	@VARIANT=debug $(S)/build.sh kernel
+	@$(S)/soak.sh
+
+# Every test_progs test, test_verifier and test_maps on the base kernel and on
+# the series kernel: verdicts side by side in build/regress/report.txt
+# (REGRESS_TESTS="a b" runs only those tests).
+regress: build
+	@$(S)/regress.sh
+
+# veristat over every selftests BPF object on both kernels: verified insns and
+# states, verdict changes, largest deltas in build/veristat/report.txt.
+veristat: build
+	@$(S)/veristat.sh
 
 # Developer loop: commit in build/linux, then regenerate patches/.
 export:

@@ -1,33 +1,124 @@
 #!/bin/bash
-# Benchmarks, base kernel against patched kernel, same VM, same run.
-# The base kernel comes from scripts/base.sh. bench/lock_bench runs in the VM
-# on both kernels; bench/report.py prints the numbers and the ratios.
+# Benchmarks, in the test VM. usage: bench.sh [lock] [upstream] [fields]
+# (default: all three, in that order; results in build/bench/)
+#   lock      bench/lock_bench (map syscalls with and without BPF_F_LOCK) on
+#             the base kernel and the patched kernel, bench/report.py prints
+#             the numbers and the ratios: report.txt; and the list release and
+#             eviction costs of graph_bench on the patched kernel: graph.txt
+#   upstream  the selftests' bench tool (tools/testing/selftests/bpf/bench,
+#             built from the series tree, run on both kernels: the cases of
+#             bench/upstream.sh), BENCH_BOOTS boots of each kernel, base and
+#             series alternating; bench/upstream_report.py: upstream.txt,
+#             each boot's output in upstream/<kernel>-<i>.log
+#   fields    bench/fields_bench on the patched kernel: maps whose values hold
+#             a special field against the same maps without it and against
+#             HASH with it (the base refuses most of these maps): fields.txt
+# The base kernel comes from scripts/base.sh.
+# env: BENCH_N (lock_bench ops per case, 20000), BENCH_BOOTS (3),
+#      BENCH_WARMUP (s, 3) and BENCH_DURATION (s, 10) of each bench tool run,
+#      FIELDS_N (ops per measurement, 20000), FIELDS_ROUNDS (9)
 . "$(dirname "$0")/lib.sh"
 
-"$ROOT/scripts/base.sh"
-base=$BUILD/base
-
-bench=$BUILD/lock_bench
-libbpf=$ST/tools/build/libbpf
-stage bench-build gcc -O2 -Wall -I"$ST/tools/include" -o "$bench" "$ROOT/bench/lock_bench.c" \
-	"$libbpf/libbpf.a" -lelf -lz
+parts=("$@")
+[ ${#parts[@]} -gt 0 ] || parts=(lock upstream fields)
+for p in "${parts[@]}"; do
+	case $p in lock|upstream|fields) ;; *) die "usage: $0 [lock] [upstream] [fields]" ;; esac
+done
+want() { [[ " ${parts[*]} " = *" $1 "* ]]; }
 
 out=$BUILD/bench
 mkdir -p "$out"
-for k in base patched; do
-	kernel=$OBJ/arch/x86/boot/bzImage
-	[ $k = base ] && kernel=$base/obj-$VARIANT/arch/x86/boot/bzImage
-	KERNEL=$kernel CMD="$bench ${BENCH_N:-20000}" "$ROOT/scripts/vm.sh" "bench-$k"
-	cp "$BUILD/run-$VARIANT-bench-$k/log/cmd.log" "$out/$k.txt"
-	"$ROOT/scripts/report.py" "$BUILD/run-$VARIANT-bench-$k" >/dev/null ||
-		die "the $k kernel did not run the benchmark cleanly: $BUILD/run-$VARIANT-bench-$k"
-done
-"$ROOT/bench/report.py" "$out/base.txt" "$out/patched.txt" | tee "$out/report.txt"
+base=$BUILD/base
+libbpf=$ST/tools/build/libbpf
+if want lock || want upstream; then
+	"$ROOT/scripts/base.sh"
+fi
+basekernel=$base/obj-$VARIANT/arch/x86/boot/bzImage
+status=0
 
-# Lists in hash and LRU maps: a cost that exists only on the patched kernel,
-# so against HASH and against N=0 on that kernel (prog_tests/graph_bench.c).
-VERBOSE=1 "$ROOT/scripts/vm.sh" bench-graph graph_bench
-"$ROOT/scripts/report.py" "$BUILD/run-$VARIANT-bench-graph" >/dev/null ||
-	die "graph_bench did not run cleanly: $BUILD/run-$VARIANT-bench-graph"
-grep -E '^graph_bench: |^(replace|evict|evict_cs|cs_ctrl|pop_free|clock|probe_nop|summary:) ' \
-	"$BUILD/run-$VARIANT-bench-graph/log/graph_bench.log" | tee "$out/graph.txt"
+lock() {
+	local bench=$BUILD/lock_bench k kernel
+	stage bench-build gcc -O2 -Wall -I"$ST/tools/include" -o "$bench" "$ROOT/bench/lock_bench.c" \
+		"$libbpf/libbpf.a" -lelf -lz
+	for k in base patched; do
+		kernel=$OBJ/arch/x86/boot/bzImage
+		[ $k = base ] && kernel=$basekernel
+		KERNEL=$kernel CMD="$bench ${BENCH_N:-20000}" "$ROOT/scripts/vm.sh" "bench-$k"
+		cp "$BUILD/run-$VARIANT-bench-$k/log/cmd.log" "$out/$k.txt"
+		"$ROOT/scripts/report.py" "$BUILD/run-$VARIANT-bench-$k" >/dev/null ||
+			die "the $k kernel did not run the benchmark cleanly: $BUILD/run-$VARIANT-bench-$k"
+	done
+	"$ROOT/bench/report.py" "$out/base.txt" "$out/patched.txt" | tee "$out/report.txt"
+
+	# Lists in hash and LRU maps: a cost that exists only on the patched kernel,
+	# so against HASH and against N=0 on that kernel (prog_tests/graph_bench.c).
+	VERBOSE=1 "$ROOT/scripts/vm.sh" bench-graph graph_bench
+	"$ROOT/scripts/report.py" "$BUILD/run-$VARIANT-bench-graph" >/dev/null ||
+		die "graph_bench did not run cleanly: $BUILD/run-$VARIANT-bench-graph"
+	grep -E '^graph_bench: |^(replace|evict|evict_cs|cs_ctrl|pop_free|clock|probe_nop|summary:) ' \
+		"$BUILD/run-$VARIANT-bench-graph/log/graph_bench.log" | tee "$out/graph.txt"
+}
+
+upstream() {
+	local boots=${BENCH_BOOTS:-3} w=${BENCH_WARMUP:-3} d=${BENCH_DURATION:-10}
+	local i k kernel run ncases t
+	# The bench tool of the series tree serves both kernels: its benchmarks'
+	# objects are upstream's, unchanged by the series, and load on the base.
+	SELFTESTS_EXTRA=bench "$ROOT/scripts/build.sh" selftests
+	[ -x "$ST/bench" ] || die "no bench tool in $ST"
+	ncases=$(grep -c '^	"[a-z].*|' "$ROOT/bench/upstream.sh")
+	rm -rf "$out/upstream"; mkdir -p "$out/upstream"
+	for i in $(seq 1 "$boots"); do
+		for k in base series; do
+			kernel=$OBJ/arch/x86/boot/bzImage
+			[ $k = base ] && kernel=$basekernel
+			run=$BUILD/run-$VARIANT-bench-up-$k
+			log "bench: upstream, $k kernel, boot $i of $boots"
+			# setup of a case takes up to a minute in the TCG guest
+			t=$((ncases * (w + d + 90) + 60))
+			KERNEL=$kernel TIMEOUT=$t VM_TIMEOUT=$((t + 300)) \
+				CMD="$ROOT/bench/upstream.sh $ST/bench $w $d" "$ROOT/scripts/vm.sh" "bench-up-$k"
+			cp "$run/log/cmd.log" "$out/upstream/$k-$i.log" 2>/dev/null ||
+				echo "(no output: the VM did not run the benchmarks)" >"$out/upstream/$k-$i.log"
+			if ! "$ROOT/scripts/report.py" "$run" >"$out/upstream/$k-$i.verdict"; then
+				log "bench: the $k kernel did not run every case cleanly (boot $i): $out/upstream/$k-$i.verdict, $run"
+				status=1
+			fi
+		done
+	done
+	"$ROOT/bench/upstream_report.py" "$out/upstream" | tee "$out/upstream.txt"
+	for f in "$out"/upstream/*.verdict; do
+		grep -q '^FAIL' "$f" && echo "FAILED: $(basename "$f" .verdict): $(grep -m1 '^FAIL' "$f")" |
+			tee -a "$out/upstream.txt"
+	done
+	return 0
+}
+
+fields_build() {
+	gcc -O2 -Wall -I"$ST/tools/include" -o "$BUILD/fields_bench" "$ROOT/bench/fields_bench.c" \
+		"$libbpf/libbpf.a" -lelf -lz || return
+	# vmlinux.h and bpf_experimental.h of the selftests build
+	"$LLVM_BIN/clang" -g -O2 --target=bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
+		-I"$ST/tools/include" -I"$ST" -c "$ROOT/bench/fields_bench.bpf.c" \
+		-o "$BUILD/fields_bench.bpf.o"
+}
+
+fields() {
+	local run=$BUILD/run-$VARIANT-bench-fields
+	stage fields-build fields_build
+	TIMEOUT=${FIELDS_TIMEOUT:-1800} VM_TIMEOUT=$((${FIELDS_TIMEOUT:-1800} + 300)) \
+		CMD="$BUILD/fields_bench $BUILD/fields_bench.bpf.o ${FIELDS_N:-20000} ${FIELDS_ROUNDS:-9}" \
+		"$ROOT/scripts/vm.sh" bench-fields
+	cp "$run/log/cmd.log" "$out/fields.txt" 2>/dev/null || : >"$out/fields.txt"
+	cat "$out/fields.txt"
+	if ! "$ROOT/scripts/report.py" "$run" >"$run/verdict.txt"; then
+		log "bench: fields_bench did not run cleanly: $run/verdict.txt"
+		grep '^FAIL' "$run/verdict.txt" | sed 's/^/FAILED: /' | tee -a "$out/fields.txt"
+		status=1
+	fi
+}
+
+for p in "${parts[@]}"; do
+	"$p"
+done
+exit $status

@@ -5,7 +5,8 @@
 #   VERBOSE=0|1  KMEMLEAK=0|1
 #   CMD="<shell command>"  (optional: run it instead of tests, output in out/log/cmd.log)
 # For each test it writes out/log/<t>.log, out/json/<t>.json, out/dmesg/<t>.txt
-# and a line "<t> <rc>" to out/status; then out/done, and the VM reboots
+# and lines "<t> <rc>" to out/status and "<t> <seconds>" to out/times; then
+# out/done, and the VM reboots
 # (QEMU runs with -no-reboot, so it exits).
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C
@@ -54,8 +55,10 @@ echo "guest-init: kernel $(uname -r), $(nproc) cpus, lsm=$(cat /sys/kernel/secur
 dmesg -c >$out/dmesg/boot.txt
 cd "$ST" || finish
 if [ -n "${CMD:-}" ]; then
+	s0=$SECONDS
 	timeout -s KILL "${TIMEOUT:-600}" bash -c "$CMD" >$out/log/cmd.log 2>&1 </dev/null
 	echo "cmd $?" >>$out/status
+	echo "cmd $((SECONDS - s0))" >>$out/times
 	dmesg -c >$out/dmesg/cmd.txt
 fi
 for t in $TESTS; do
@@ -63,9 +66,11 @@ for t in $TESTS; do
 	# a test/subtest pattern names its files test@subtest
 	f=${t//\//@}
 	echo "guest-init: running $t"
+	s0=$SECONDS
 	timeout -s KILL "${TIMEOUT:-600}" ./test_progs $v -a "$t" -J "$out/json/$f.json" \
 		>"$out/log/$f.log" 2>&1 </dev/null
 	rc=$?
+	echo "$f $((SECONDS - s0))" >>$out/times
 	dmesg -c >"$out/dmesg/$f.txt"
 	echo "$t $rc" >>$out/status
 	sync
