@@ -19,7 +19,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import SPLAT  # noqa: E402  (the splat patterns of make check)
+from report import read, splats  # noqa: E402  (make check's splat patterns)
 
 KERNELS = ("base", "series")
 GOOD = {"OK", "SKIP"}
@@ -32,14 +32,6 @@ VERIF_FILLER = re.compile(r"(\s*\(run \d+/\d+\)|\s*Did not run the program \([^)
                           r"\s*\d+ cases)*\s*$")
 VERIF_SUMMARY = re.compile(r"^Summary: (\d+) PASSED, (\d+) SKIPPED, (\d+) FAILED")
 MAPS_PASS = re.compile(r"^(?:test_)?([A-Za-z0-9_]+):PASS(.*)$")
-
-
-def read(path, default=""):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()
-    except OSError:
-        return default
 
 
 def lines(path):
@@ -146,7 +138,7 @@ class Kernel:
                 if v in ("CRASH", "TIMEOUT"):
                     self.details[e] = [f"test process exit status {rc}"]
                 dm = read(os.path.join(r, "dmesg", e + ".txt"))
-                s = [x.strip() for x in dm.splitlines() if SPLAT.search(x)]
+                s = splats(dm)
                 if s:
                     v += "+splat"
                     self.details.setdefault(e, []).append(f"kernel: {s[0]}")
