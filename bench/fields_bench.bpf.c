@@ -51,6 +51,16 @@ struct loop_ctx {
 	long ok;
 };
 
+/* A syscall program running name_op_cb() a->n times; returns how many did. */
+#define LOOP_PROG(name, op)						\
+SEC("syscall") int name##_##op(struct args *a)				\
+{									\
+	struct loop_ctx c = {};						\
+									\
+	bpf_loop(a->n, name##_##op##_cb, &c, 0);			\
+	return c.ok;							\
+}
+
 /* Keyed maps: lookup (and write), update of an existing key, delete and
  * insert again.
  */
@@ -93,27 +103,9 @@ static int name##_recreate_cb(__u32 i, struct loop_ctx *c)			\
 		c->ok++;							\
 	return 0;								\
 }										\
-SEC("syscall") int name##_lookup(struct args *a)				\
-{										\
-	struct loop_ctx c = {};							\
-										\
-	bpf_loop(a->n, name##_lookup_cb, &c, 0);				\
-	return c.ok;								\
-}										\
-SEC("syscall") int name##_update(struct args *a)				\
-{										\
-	struct loop_ctx c = {};							\
-										\
-	bpf_loop(a->n, name##_update_cb, &c, 0);				\
-	return c.ok;								\
-}										\
-SEC("syscall") int name##_recreate(struct args *a)				\
-{										\
-	struct loop_ctx c = {};							\
-										\
-	bpf_loop(a->n, name##_recreate_cb, &c, 0);				\
-	return c.ok;								\
-}
+LOOP_PROG(name, lookup)										\
+LOOP_PROG(name, update)										\
+LOOP_PROG(name, recreate)
 
 /* Task storage of the calling task: get (and write), delete and create
  * again. Programs cannot update task storage: user space does that.
@@ -149,20 +141,8 @@ static int name##_recreate_cb(__u32 i, struct loop_ctx *c)			\
 	}									\
 	return 0;								\
 }										\
-SEC("syscall") int name##_lookup(struct args *a)				\
-{										\
-	struct loop_ctx c = {};							\
-										\
-	bpf_loop(a->n, name##_lookup_cb, &c, 0);				\
-	return c.ok;								\
-}										\
-SEC("syscall") int name##_recreate(struct args *a)				\
-{										\
-	struct loop_ctx c = {};							\
-										\
-	bpf_loop(a->n, name##_recreate_cb, &c, 0);				\
-	return c.ok;								\
-}
+LOOP_PROG(name, lookup)										\
+LOOP_PROG(name, recreate)
 
 KEYED(hash, BPF_MAP_TYPE_HASH, struct v_plain)
 KEYED(hash_lock, BPF_MAP_TYPE_HASH, struct v_lock)
