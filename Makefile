@@ -5,7 +5,7 @@ VARIANT := $(if $(filter 1,$(DEBUG)),debug,vm)
 export VARIANT
 S := scripts
 
-.PHONY: all run check check-base bisect bench bench-upstream bench-fields soak regress veristat deps tree build kernel selftests export checkpatch clean
+.PHONY: all run check check-base bisect bench bench-upstream bench-fields bench-layout soak regress veristat deps tree build kernel selftests export checkpatch clean
 all: check
 
 deps:
@@ -51,6 +51,12 @@ bench-upstream: build
 # and against HASH, on the patched kernel (bench/fields_bench): build/bench/fields.txt.
 bench-fields: build
 	@$(S)/bench.sh fields
+
+# The layout control of a bench-upstream ratio: the series kernel with only one
+# function (LAYOUT_FUNC) moved to the start of a page, against base and series
+# on LAYOUT_CASES: build/bench/layout-<LAYOUT_FUNC>.txt.
+bench-layout: build
+	@$(S)/bench.sh layout
 
 # The series' *_stress tests on the debug kernel, SOAK_ROUNDS (1000) rounds each;
 # fails on a splat or a kmemleak report: build/soak/report.txt.

@@ -1,10 +1,10 @@
 #!/bin/bash
 # Runs in the test VM (scripts/bench.sh passes it as CMD): the selftests'
 # bench tool on the cases of make bench-upstream, one after the other.
-# usage: upstream.sh BENCH WARMUP DURATION
+# usage: upstream.sh BENCH WARMUP DURATION [CASE,...]   (default: every case)
 # Prints "=== case NAME" before and "=== end NAME rc RC SECONDS" after each
 # case's output; bench/upstream_report.py reads that.
-bench=$1 warmup=$2 duration=$3
+bench=$1 warmup=$2 duration=$3 only=${4:-}
 [ -x "$bench" ] || { echo "no bench tool at $bench"; exit 1; }
 
 # name | arguments (-p/-a as in the selftests' run_bench_*.sh, for 2 CPUs)
@@ -21,6 +21,7 @@ cases=(
 fail=0
 for c in "${cases[@]}"; do
 	name=${c%%|*} args=${c#*|}
+	[ -z "$only" ] || [[ ",$only," = *",$name,"* ]] || continue
 	echo "=== case $name"
 	s0=$SECONDS
 	# shellcheck disable=SC2086

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Table of the selftests' bench tool runs, base kernel against series kernel.
 
-usage: upstream_report.py DIR
-DIR holds base-<i>.log and series-<i>.log, one per boot: the output of
-bench/upstream.sh in the VM. For each benchmark and kernel: the median of the
-boots, their min-max and relative spread ((max - min) / median), then the
-ratio of the medians series/base. Higher is better for every metric here
+usage: upstream_report.py DIR [KERNEL...]
+DIR holds <kernel>-<i>.log, one per boot: the output of bench/upstream.sh in
+the VM, for the kernels base and series (default) or those given, the first
+one the reference. For each benchmark and kernel: the median of the boots,
+their min-max and relative spread ((max - min) / median), then the ratio of
+the medians to the reference's (series/base). Benchmarks that no kernel ran
+are left out. Higher is better for every metric here
 (throughput). A case is marked "noise" when the larger of the two spreads is
 at least the ratio's distance from 1: its boots do not tell the kernels apart.
 """
@@ -48,7 +50,6 @@ METRICS = {
     "local-storage-create.task": ("k creates/s", summary(r"^Summary: creates\s+" + NUM)),
     "local-storage-create.socket": ("k creates/s", summary(r"^Summary: creates\s+" + NUM)),
 }
-KERNELS = ("base", "series")
 
 
 def parse(path):
@@ -69,28 +70,38 @@ def fmt(v):
     return f"{v:.4g}" if v < 1000 else f"{v:.0f}"
 
 
-def main(d):
-    runs = {k: [] for k in KERNELS}
-    for k in KERNELS:
+def main(d, kernels=("base", "series")):
+    ref, others = kernels[0], kernels[1:]
+    runs = {k: [] for k in kernels}
+    for k in kernels:
         i = 1
         while os.path.exists(os.path.join(d, f"{k}-{i}.log")):
             runs[k].append(parse(os.path.join(d, f"{k}-{i}.log")))
             i += 1
-    if not runs["series"]:
-        print(f"no series-<i>.log in {d}")
-        return 1
-    boots = {k: len(runs[k]) for k in KERNELS}
-    print(f"selftests bench tool, base kernel against series kernel: {boots['base']} base and "
-          f"{boots['series']} series boots, alternating; median of the boots (min-max, spread)")
-    print("higher is better; spread = (max - min) / median; ratio = series median / base median")
+    for k in kernels:
+        if not runs[k]:
+            print(f"no {k}-<i>.log in {d}")
+            return 1
+    boots = {k: len(runs[k]) for k in kernels}
+    if tuple(kernels) == ("base", "series"):
+        print(f"selftests bench tool, base kernel against series kernel: {boots['base']} base and "
+              f"{boots['series']} series boots, alternating; median of the boots (min-max, spread)")
+        print("higher is better; spread = (max - min) / median; ratio = series median / base median")
+    else:
+        print("selftests bench tool, " + ", ".join(f"{k} kernel {boots[k]} boots" for k in kernels) +
+              ", alternating; median of the boots (min-max, spread)")
+        print(f"higher is better; spread = (max - min) / median; ratio = median / {ref} median")
     print()
-    hdr = f"{'benchmark':37} {'unit':13} {'base':>30} {'series':>30} {'ratio':>6}"
+    rcols = [f"{'ratio':>6}"] if len(others) == 1 else [f"{k[:6]:>6}" for k in others]
+    hdr = f"{'benchmark':37} {'unit':13} " + " ".join(f"{k:>30}" for k in kernels) + " " + " ".join(rcols)
     print(hdr)
     print("-" * len(hdr))
     notes, per_boot = [], []
     for name, (unit, _) in METRICS.items():
+        if all(name not in r for k in kernels for r in runs[k]):
+            continue
         cells, meds, spreads = [], {}, {}
-        for k in KERNELS:
+        for k in kernels:
             vals = [r.get(name) for r in runs[k]]
             per_boot.append(f"{name:37} {k:6} " + " ".join(fmt(v) for v in vals))
             good = [v for v in vals if v is not None]
@@ -103,25 +114,28 @@ def main(d):
             spreads[k] = (hi - lo) / med if med else 0.0
             miss = f" {len(vals) - len(good)} failed" if len(good) < len(vals) else ""
             cells.append(f"{fmt(med)} ({fmt(lo)}-{fmt(hi)}, {spreads[k] * 100:.0f}%){miss}")
-        ratio = meds["series"] / meds["base"] if len(meds) == 2 and meds["base"] else None
-        flag = ""
-        if ratio is not None:
-            spread = max(spreads.values())
-            if min(boots.values()) < 2:
+        ratios, flag = [], ""
+        for k in others:
+            ratio = meds[k] / meds[ref] if k in meds and meds.get(ref) else None
+            ratios.append(f"{'n/a' if ratio is None else f'{ratio:.3f}':>6}")
+            if ratio is None:
+                continue
+            spread = max(spreads[ref], spreads[k])
+            if min(boots[ref], boots[k]) < 2:
                 flag = "  (1 boot: spread unknown)"
             elif spread >= abs(ratio - 1):
                 flag = "  noise"
-                notes.append(f"{name}: ratio {ratio:.3f} is {abs(ratio - 1) * 100:.1f}% from 1, "
-                             f"spread up to {spread * 100:.1f}%")
-        print(f"{name:37} {unit:13} {cells[0]:>30} {cells[1]:>30} "
-              f"{'n/a' if ratio is None else f'{ratio:.3f}':>6}{flag}")
+                notes.append(f"{name}{'' if len(others) == 1 else ' ' + k}: ratio {ratio:.3f} is "
+                             f"{abs(ratio - 1) * 100:.1f}% from 1, spread up to {spread * 100:.1f}%")
+        print(f"{name:37} {unit:13} " + " ".join(f"{c:>30}" for c in cells) + " " +
+              " ".join(ratios) + flag)
     print()
     if notes:
         print("spread at least as large as the ratio's distance from 1 (not a measured difference):")
         for n in notes:
             print("  " + n)
     elif min(boots.values()) >= 2:
-        print("every ratio's distance from 1 is larger than both kernels' spreads")
+        print("every ratio's distance from 1 is larger than the spreads of the kernels it compares")
     print()
     print("per boot, in boot order:")
     for line in per_boot:
@@ -130,4 +144,4 @@ def main(d):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1], tuple(sys.argv[2:]) or ("base", "series")))

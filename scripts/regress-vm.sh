@@ -12,6 +12,8 @@
 #      process, 25), REGRESS_SUITE_TIMEOUT (s for test_verifier, test_maps: 3600),
 #      REGRESS_VM_TIMEOUT (s for one VM, 14400), REGRESS_MAX_BOOTS (20)
 . "$(dirname "$0")/lib.sh"
+# veristat.sh VERISTAT_ST: its snapshot of veristat, the objects, the module
+if [ "${1:-}" = veristat ] && [ -n "${VERISTAT_ST:-}" ]; then ST=$VERISTAT_ST; fi
 [ $# -eq 3 ] || die "usage: $0 progs|veristat base|series DIR"
 mode=$1 kern=$2 dir=$3
 case $kern in

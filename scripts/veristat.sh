@@ -7,8 +7,14 @@
 # in build/veristat/report.txt (and veristat's own -C table in compare.txt).
 # On the base, the objects of tests/regress-base-skip.list are not verified
 # (they crash that kernel's verifier).
+# usage: veristat.sh              build, then verify on both kernels
+#        veristat.sh snapshot DIR  build, then copy veristat, the objects and the
+#                                  series' bpf_testmod.ko to DIR and stop
 # env: VERISTAT_OBJS="a b.bpf.o" (only these objects), REGRESS_KERNELS,
-#      REGRESS_SKIP, TIMEOUT (s per object, 600): see regress.sh, regress-vm.sh.
+#      REGRESS_SKIP, TIMEOUT (s per object, 600): see regress.sh, regress-vm.sh;
+#      VERISTAT_ST=DIR: use a snapshot instead of the selftests directory,
+#      which can then serve another kernel meanwhile (make soak rebuilds it
+#      for the debug kernel)
 . "$(dirname "$0")/lib.sh"
 
 out=$BUILD/veristat; [ "$VARIANT" = vm ] || out=$BUILD/veristat-$VARIANT
@@ -16,12 +22,29 @@ kernels=${REGRESS_KERNELS:-base series}
 skip=${REGRESS_SKIP:-$ROOT/tests/regress-base-skip.list}
 
 [ -f "$OBJ/vmlinux" ] || die "no series kernel in $OBJ (make build)"
+if [ "${1:-}" = snapshot ]; then
+	[ -n "${2:-}" ] || die "usage: $0 snapshot DIR"
+	SELFTESTS_EXTRA=veristat "$ROOT/scripts/build.sh" selftests
+	rm -rf "$2"; mkdir -p "$2"
+	cp "$ST/veristat" "$ST/bpf_testmod.ko" "$ST"/*.bpf.o "$2/"
+	log "veristat: snapshot of $(ls "$2"/*.bpf.o | wc -l) objects in $2"
+	exit 0
+fi
 # the base selftests build only for its bpf_testmod.ko, loaded before veristat
 case " $kernels " in *" base "*)
 	"$ROOT/scripts/base.sh"
 	BUILD=$BUILD/base "$ROOT/scripts/build.sh" selftests ;;
 esac
-SELFTESTS_EXTRA=veristat "$ROOT/scripts/build.sh" selftests
+if [ -n "${VERISTAT_ST:-}" ]; then
+	# regress-vm.sh takes the veristat binary and the series' module from ST
+	ST=$(cd "$VERISTAT_ST" && pwd)
+	export VERISTAT_ST=$ST
+	for f in veristat bpf_testmod.ko; do
+		[ -f "$ST/$f" ] || die "no $f in the snapshot $ST"
+	done
+else
+	SELFTESTS_EXTRA=veristat "$ROOT/scripts/build.sh" selftests
+fi
 
 if [ -n "${VERISTAT_OBJS:-}" ]; then
 	objs=()
