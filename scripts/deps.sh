@@ -5,10 +5,11 @@
 pkgs=(make gcc git ccache flex bison bc cpio rsync xz-utils kmod pkg-config
       libelf-dev libssl-dev libcap-dev libzstd-dev zlib1g-dev
       dwarves clang-19 llvm-19 lld-19 qemu-system-x86 iproute2 python3-docutils
-      iputils-ping ethtool)
-# iputils-ping, ethtool: the guest runs on this root file system, and about 40
-# test_progs tests (tc_links_*, tc_opts_*, cgroup_link, test_bpffs, xdp_*...)
-# call ping or ethtool; without them they fail on every kernel (make regress)
+      iputils-ping ethtool keyutils)
+# iputils-ping, ethtool, keyutils: the guest runs on this root file system, and
+# about 30 test_progs tests (tc_links_*, tc_opts_*, cgroup_link, netcnt, xdp_*,
+# verify_pkcs7_sig...) call ping, ethtool or keyctl: without them they fail on
+# every kernel (make regress)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
