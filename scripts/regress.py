@@ -329,7 +329,10 @@ def load_csv(path):
             continue
         if not head or not l.strip():
             continue
-        r = dict(zip(head, next(csv.reader([l]))))
+        f = next(csv.reader([l]))
+        if len(f) != len(head):
+            continue    # a libbpf notice on the same stream, not a row
+        r = dict(zip(head, f))
         rows[(r["file_name"], r["prog_name"])] = r
     return rows
 
@@ -399,8 +402,8 @@ def cmd_veristat(out):
              f"insns, {sum(sts(s[p]) for p in ok['series'])} states")
     o.append(f"Programs rejected on both kernels: {len(failboth)}")
     o.append("  (0 insns means the verifier never saw the program: the object did not load.")
-    o.append("  This veristat sets max_entries 1 on every map but four storage types; for")
-    o.append("  CGRP_STORAGE and PERCPU_CGROUP_STORAGE maps the kernel refuses that, so no")
+    o.append("  Without the series' veristat fix, patch 70, veristat gives CGRP_STORAGE and")
+    o.append("  PERCPU_CGROUP_STORAGE maps max_entries 1, which the kernel refuses, so no")
     o.append("  object with one loads, on either kernel.)")
     o.append("")
     o.append(f"VERIFIES ON BASE, REJECTED WITH SERIES: {len(regress)}")
