@@ -77,7 +77,7 @@ for k in $kernels; do
 	"$ROOT/scripts/regress-vm.sh" veristat "$k" "$dir"
 	# one CSV, one header
 	cat "$dir"/vm[0-9]*/r/veristat.csv 2>/dev/null |
-		awk 'NR == 1 || /^[^ ,]+\.bpf\.o,/' >"$out/$k.csv"	# not libbpf's notices
+		awk '(/^file_name,/ && !h++) || /^[^ ,]+\.bpf\.o,/' >"$out/$k.csv"	# not libbpf's notices
 done
 for k in base series; do
 	[ -s "$out/$k.csv" ] || die "no results for the $k kernel in $out/$k.csv"
